@@ -1,0 +1,5 @@
+import sys
+
+from llmscout.cli import main
+
+sys.exit(main())
