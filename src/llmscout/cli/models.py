@@ -10,6 +10,7 @@ _EXAMPLES = """examples:
   llmscout models list --family qwen2.5 --tuning instruct
   llmscout models list --max-params 2B --format mlc
   llmscout models list --cloud --sort name
+  llmscout models list --ollama            (models pulled into a running Ollama)
   llmscout models show meta-llama/Llama-3.1-8B-Instruct
   llmscout models show ./model.gguf --json
   llmscout models parse SmolLM2-360M-Instruct-q4f16_1-MLC
@@ -40,6 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     kind.add_argument("--open", dest="kind", action="store_const", const="open", help="open weights only")
     kind.add_argument("--cloud", dest="kind", action="store_const", const="cloud", help="cloud APIs only")
     ls.add_argument("--search", dest="text", help="substring of id or name")
+    ls.add_argument("--ollama", nargs="?", const="", metavar="HOST",
+                    help="list a running Ollama server's models instead (default $OLLAMA_HOST)")
     ls.add_argument("--sort", default="family", help="params, -params, name, context, released, family")
     ls.add_argument("--limit", type=int)
     json_flag(ls)
@@ -82,7 +85,13 @@ def _list(args: argparse.Namespace) -> int:
         quant=args.quant, min_context=parse_context(args.min_context) if args.min_context else None,
         kind=args.kind, text=args.text,
     )
-    models = select_models(load_catalog(), flt, sort=args.sort, limit=args.limit)
+    if args.ollama is not None:
+        from llmscout.catalog.sources.ollama import list_ollama_models
+
+        source = list_ollama_models(args.ollama or None)
+    else:
+        source = list(load_catalog())
+    models = select_models(source, flt, sort=args.sort, limit=args.limit)
 
     def render(con) -> None:
         rows = [[m.id, m.family, out.human_count(m.params), out.human_count(m.active_params) if m.active_params else "",
