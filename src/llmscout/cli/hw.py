@@ -44,7 +44,7 @@ def _detect(args: argparse.Namespace) -> int:
 
     def render(con) -> None:
         m = data["machine"]
-        rows = [[k, v] for k, v in m.items() if not isinstance(v, list | dict) and v not in (None, "")]
+        rows = [[k, v] for k, v in m.items() if not isinstance(v, list | dict | tuple) and v not in (None, "")]
         rows.append(["isa", " ".join(m.get("isa") or []) or "not detected"])
         gpus = m.get("gpus") or []
         rows.append(["gpus", ", ".join(g.get("name", "?") for g in gpus) or "not detected"])
