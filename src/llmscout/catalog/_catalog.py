@@ -67,7 +67,9 @@ class Catalog:
             if real is None:
                 raise InvalidFileError(path, f"artifacts for unknown model '{mid}'", field=f"artifacts.{mid}")
             model = self._models[real]
-            merged = dataclasses.replace(model, artifacts=model.artifacts + tuple(arts))
+            have = {(a.format, a.quant, a.repo) for a in model.artifacts}
+            new = tuple(a for a in arts if (a.format, a.quant, a.repo) not in have)  # no duplicates
+            merged = dataclasses.replace(model, artifacts=model.artifacts + new)
             self._models[real] = merged
 
 

@@ -239,6 +239,8 @@ class ModelSpec:
             _benchmark(b, f"benchmarks[{i}]") for i, b in enumerate(data.get("benchmarks") or ())
         )
         cloud = data.get("cloud")
+        if isinstance(cloud, Mapping) and cloud.get("price_date") is not None:
+            cloud = {**cloud, "price_date": str(cloud["price_date"])}  # YAML reads dates as dates
         data["cloud"] = _build(CloudOffer, cloud, "cloud") if cloud is not None else None
         if data["kind"] == "cloud" and data["cloud"] is None:
             raise SpecError("cloud", f"cloud model '{mid}' needs provider and prices")
