@@ -65,3 +65,8 @@ def ollama_host() -> str:
 def electricity_price() -> float:
     raw = os.environ.get(ENV_ELECTRICITY_PRICE)
     return float(raw) if raw else DEFAULT_ELECTRICITY_PRICE_PER_KWH
+
+
+def env_values(names: list[str] | tuple[str, ...] | set[str]) -> list[str]:
+    """The values of the named environment variables that are set (for secret scrubbing)."""
+    return [os.environ[n] for n in names if os.environ.get(n)]
