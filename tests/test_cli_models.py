@@ -68,3 +68,16 @@ def test_models_list_filters_from_the_cli(cli):
     res = cli("models", "list", "--max-params", "1B", "--open", "--json")
     data = json.loads(res.stdout)
     assert data and all(m["params"] <= 1e9 for m in data)
+
+
+def test_explain_gives_plain_sentences_with_a_source(cli):
+    res = cli("explain", "q4f16_1", "--json")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert "4-bit" in " ".join(data["sentences"]) and data["source"].startswith("http")
+
+
+def test_explain_forgives_typos_and_rejects_nonsense(cli):
+    assert json.loads(cli("explain", "quantisaton", "--json").stdout)["key"] == "quantization"
+    res = cli("explain", "zzqxv")
+    assert res.returncode == 2 and "Traceback" not in res.stderr and res.stderr.count("\n") == 1
