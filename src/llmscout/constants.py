@@ -70,3 +70,8 @@ def electricity_price() -> float:
 def env_values(names: list[str] | tuple[str, ...] | set[str]) -> list[str]:
     """The values of the named environment variables that are set (for secret scrubbing)."""
     return [os.environ[n] for n in names if os.environ.get(n)]
+
+
+def env(name: str) -> str | None:
+    """One environment variable (e.g. the API key variable an endpoint names), or None."""
+    return os.environ.get(name) or None

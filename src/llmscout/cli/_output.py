@@ -39,6 +39,7 @@ def emit(as_json: bool, data: Any, render: Callable[[Any], None] | None = None) 
 
 
 def table(title: str | None, columns: list[str], rows: list[list[Any]], **kw: Any):
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title=title, title_justify="left", **kw)
@@ -46,7 +47,7 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]], **kw: An
         justify = "right" if col.endswith((" (B)", "params", "ctx", "GB", "tok/s", "%")) else "left"
         t.add_column(col, justify=justify, overflow="fold")
     for row in rows:
-        t.add_row(*["" if v is None else str(v) for v in row])
+        t.add_row(*["" if v is None else escape(str(v)) for v in row])  # data is never markup
     return t
 
 
