@@ -44,8 +44,8 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]], **kw: An
 
     t = Table(title=title, title_justify="left", **kw)
     for col in columns:
-        justify = "right" if col.endswith((" (B)", "params", "ctx", "GB", "tok/s", "%")) else "left"
-        t.add_column(col, justify=justify, overflow="fold")
+        numeric = col.endswith((" (B)", "params", "ctx", "GB", "tok/s", "%"))
+        t.add_column(col, justify="right" if numeric else "left", overflow="fold")
     for row in rows:
         t.add_row(*["" if v is None else escape(str(v)) for v in row])  # data is never markup
     return t

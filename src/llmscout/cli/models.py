@@ -96,7 +96,7 @@ def _list(args: argparse.Namespace) -> int:
     def render(con) -> None:
         rows = [[m.id, m.family, out.human_count(m.params), out.human_count(m.active_params) if m.active_params else "",
                  ",".join(m.tuning), out.human_count(m.context_length), m.license,
-                 ",".join(dict.fromkeys(a.format for a in m.artifacts)) if m.kind == "open" else m.cloud.provider]
+                 ",".join(dict.fromkeys(a.format for a in m.artifacts)) if m.cloud is None else m.cloud.provider]
                 for m in models]
         con.print(out.table(f"{len(models)} models", ["id", "family", "params", "active", "tuning", "ctx",
                                                        "licence", "formats / provider"], rows))

@@ -55,9 +55,9 @@ def calibrate(gguf: str | Path | None = None, hardware: str | None = None, conte
     """Measure ``gguf`` on this machine, fit efficiencies, save them; returns the report."""
     from llmscout.catalog.sources.gguf import gguf_to_spec
     from llmscout.estimate._estimate import estimate
-    from llmscout.estimate.measure import measure_gguf
+    from llmscout.estimate.measure import MeasureError, measure_gguf
     from llmscout.estimate.service import file_sha256, load_calibration, save_calibration
-    from llmscout.estimate.speed import Calibration, HardwareCalibration, Measurement
+    from llmscout.estimate.speed import Calibration, HardwareCalibration, Measurement, Speed
     from llmscout.hardware import resolve_hardware
 
     path = Path(gguf).expanduser() if gguf else packaged_gguf()
@@ -68,19 +68,21 @@ def calibrate(gguf: str | Path | None = None, hardware: str | None = None, conte
                      depths=depths, n_threads=threads)
     quant = spec.artifacts[0].quant or spec.artifacts[0].precision
 
-    def est(bw: float, cp: float, prompt: int, output: int):
-        cal = Calibration(hardware={hw.id: HardwareCalibration({"llamacpp": bw}, {"llamacpp": cp})})
-        return estimate(spec, hw, quant=quant, context=context, prompt_tokens=max(prompt, 1),
-                        output_tokens=output, calibration=cal, threads=threads)
+    def est(bw: float | None, cp: float | None, prompt: int, output: int) -> Speed:
+        cal = None if bw is None else Calibration(
+            hardware={hw.id: HardwareCalibration({"llamacpp": bw}, {"llamacpp": cp or 0.0})})
+        speed = estimate(spec, hw, quant=quant, context=context, prompt_tokens=max(prompt, 1),
+                         output_tokens=output, calibration=cal, threads=threads).speed
+        if speed is None:  # only cloud models have no speed estimate
+            raise MeasureError(f"{path.name}: no speed estimate to calibrate")
+        return speed
 
-    base = estimate(spec, hw, quant=quant, context=context, prompt_tokens=prompt_tokens,
-                    output_tokens=gen_tokens, threads=threads)
-    bw0, cp0 = base.speed.bandwidth_efficiency, base.speed.compute_efficiency
-    cp = _solve(m.prefill_tokens_per_s,
-                lambda c: est(bw0, c, prompt_tokens, gen_tokens).speed.prefill_tokens_per_s, cp0)
+    base = est(None, None, prompt_tokens, gen_tokens)
+    bw0, cp0 = base.bandwidth_efficiency, base.compute_efficiency
+    cp = _solve(m.prefill_tokens_per_s, lambda c: est(bw0, c, prompt_tokens, gen_tokens).prefill_tokens_per_s, cp0)
     # decode: fit the mean over the measured depths (each estimate at the same depth)
     target = sum(d.decode_tokens_per_s for d in m.decode) / len(m.decode)
-    bw = _solve(target, lambda b: sum(est(b, cp, d.depth, d.decode_tokens).speed.decode_tokens_per_s
+    bw = _solve(target, lambda b: sum(est(b, cp, d.depth, d.decode_tokens).decode_tokens_per_s
                                       for d in m.decode) / len(m.decode), bw0)
     today = time.strftime("%Y-%m-%d")
     sha = file_sha256(path)
@@ -95,13 +97,13 @@ def calibrate(gguf: str | Path | None = None, hardware: str | None = None, conte
                          measurements=tuple(x for x in old.measurements
                                             if not (x.hardware_id == hw.id and x.model == sha)) + (new_m,))
     saved = str(save_calibration(merged)) if save else None
-    after = est(bw, cp, prompt_tokens, gen_tokens).speed
+    after = est(bw, cp, prompt_tokens, gen_tokens)
     return {
         "model": str(path), "sha256": sha, "hardware": hw.to_dict(), "threads": threads,
         "measured": m.to_dict(),
-        "before": {"decode_tokens_per_s": base.speed.decode_tokens_per_s,
-                   "prefill_tokens_per_s": base.speed.prefill_tokens_per_s,
-                   "bandwidth_efficiency": bw0, "compute_efficiency": cp0, "basis": base.speed.basis},
+        "before": {"decode_tokens_per_s": base.decode_tokens_per_s,
+                   "prefill_tokens_per_s": base.prefill_tokens_per_s,
+                   "bandwidth_efficiency": bw0, "compute_efficiency": cp0, "basis": base.basis},
         "after": {"decode_tokens_per_s": after.decode_tokens_per_s,
                   "prefill_tokens_per_s": after.prefill_tokens_per_s,
                   "bandwidth_efficiency": bw, "compute_efficiency": cp, "basis": after.basis},
