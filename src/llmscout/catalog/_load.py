@@ -8,7 +8,9 @@ build lists such as WebLLM's prebuilt models that span families).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,11 @@ def _yaml_load(text: str, path: Path) -> Any:
 
 
 def read_document(path: Path) -> Any:
-    """Parse a YAML or JSON file, naming the file and line on a syntax error."""
+    """Parse a YAML or JSON file, naming the file and line on a syntax error.
+
+    Parsed YAML is cached as JSON under ``$LLMSCOUT_HOME/cache/yaml`` keyed by path, size and
+    mtime: the bundled catalog is ~250 kB of YAML (0.25 s with libyaml, 20 ms as JSON).
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -45,7 +51,33 @@ def read_document(path: Path) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise InvalidFileError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
-    return _yaml_load(text, path)
+    cache = _cache_file(path)
+    if cache is not None and cache.is_file():
+        try:
+            return json.loads(cache.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            pass  # a damaged cache entry is simply rebuilt
+    doc = _yaml_load(text, path)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(doc, default=str), encoding="utf-8")
+            tmp.replace(cache)
+        except OSError:
+            pass  # a read-only home still works, just slower
+    return doc
+
+
+def _cache_file(path: Path) -> Path | None:
+    from llmscout import constants
+
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    key = hashlib.sha1(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
+    return constants.cache_dir() / "yaml" / f"{key}.json"
 
 
 def _entry_lines(path: Path, text_lines: list[str], ids: Iterable[str]) -> dict[str, int]:
