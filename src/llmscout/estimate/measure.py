@@ -184,7 +184,7 @@ def _child(args: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover - runs i
     t_p = 0.0
     if n_p or args["depths"]:
         llm.reset()
-        llm.eval(tokens[: max(n_p, 8)])  # warm-up: page in weights, build the batch graph
+        llm.eval(tokens[:64])  # warm-up: page in weights (use_mmap=False loads them), build graphs
         for tok in tokens[:4]:
             llm.eval([tok])  # and the single-token graph (the first one costs ~0.5 s)
         llm.reset()
