@@ -71,6 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     _profile_args(p)
     p.add_argument("--top", type=int, default=10, help="candidates to show (default 10)")
+    p.add_argument("--report", metavar="OUT.html", help="also write an HTML report (and OUT.md)")
     json_flag(p)
     p.set_defaults(func=_recommend)
     c = sub.add_parser("compare", help="chosen models side by side on the same hardware and task",
@@ -122,11 +123,24 @@ def _inputs(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
 
 
 def _recommend(args: argparse.Namespace) -> int:
-    from llmscout.recommend import recommend
+    from llmscout.recommend import recommend, save_recommendation
 
     profile, hw, extra = _inputs(args)
     rec = recommend(profile, hw, top=args.top, **extra)
-    out.emit(args.json, rec.to_dict(), lambda con: _render(con, rec))
+    data = rec.to_dict()
+    data["run_id"] = save_recommendation(rec)
+    written = []
+    if args.report:
+        from llmscout.report import write_report
+
+        written = [str(p) for p in write_report(data["run_id"], args.report)]
+        data["report"] = written
+
+    def render(con: Any) -> None:
+        _render(con, rec)
+        con.print(f"saved as run {data['run_id']}" + (f"; report: {', '.join(written)}" if written else ""))
+
+    out.emit(args.json, data, render)
     return 0
 
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "Reason": "_filters", "resolve_target_hardware": "_filters",
     "Comparison": "_recommend", "Recommendation": "_recommend", "build_profile": "_recommend",
-    "compare": "_recommend", "recommend": "_recommend",
+    "compare": "_recommend", "recommend": "_recommend", "save_recommendation": "_recommend",
     "Candidate": "_types", "Exclusion": "_types",
     "RankingWeights": "profile", "TaskProfile": "profile", "contradictions": "profile",
     "load_profile": "profile", "profile_from_dict": "profile",
@@ -42,7 +42,7 @@ _WHERE = {
 __all__ = [
     "Candidate", "Comparison", "Exclusion", "RankingWeights", "Reason", "Recommendation",
     "TaskProfile", "build_profile", "compare", "contradictions", "load_profile", "profile_from_dict",
-    "recommend", "resolve_target_hardware",
+    "recommend", "resolve_target_hardware", "save_recommendation",
 ]
 
 

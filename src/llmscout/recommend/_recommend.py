@@ -426,3 +426,15 @@ def build_profile(path: str | Path | None = None, **overrides: Any) -> TaskProfi
     if isinstance(doc.get("weights"), dict) and "weights" in given:
         merged["weights"] = {**doc["weights"], **given["weights"]}
     return profile_from_dict(merged, source=p, base_dir=p.parent, lines=_key_lines(p))
+
+
+def save_recommendation(rec: Recommendation, store: Any = None) -> str:
+    """Keep a recommendation in the run store (kind ``recommend``) so that reports, the web app
+    and ``llmscout runs`` can show it later; returns the run id."""
+    from llmscout.store import Store
+
+    st = store or Store()
+    data = rec.to_dict()
+    run_id = st.create_run("recommend", config={"profile": data.get("profile")}, hardware=data.get("hardware"))
+    st.update_run(run_id, status="done", result=data)
+    return run_id
