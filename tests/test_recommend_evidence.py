@@ -1,14 +1,24 @@
-"""Quality evidence: benchmark matching, normalisation, weighting, confidence, priors, domain fit."""
+"""Quality evidence: benchmark matching, normalisation, common scales, weighting, confidence, priors,
+domain fit."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import statistics
 from datetime import date
 
 import pytest
 
+from llmscout.catalog import bundled_catalog
 from llmscout.catalog.spec import ModelSpec
 from llmscout.recommend.evidence import (
+    EXTRAPOLATED_WEIGHT,
+    UNLINKED_WEIGHT,
+    BenchmarkScales,
     canonical_benchmark,
+    catalog_scales,
+    describe_scales,
     domain_fit,
     elo_to_score,
     normalize_score,
@@ -21,8 +31,8 @@ AS_OF = date(2026, 1, 1)
 
 
 def model(benchmarks=(), *, params=7_000_000_000, released="2025-06-01", tuning=("instruct",),
-          specializations=(), kind="open", active=None) -> ModelSpec:
-    raw = {"id": "test/m", "name": "M", "family": "m", "developer": "test", "kind": kind, "tuning": list(tuning),
+          specializations=(), kind="open", active=None, mid="test/m") -> ModelSpec:
+    raw = {"id": mid, "name": "M", "family": "m", "developer": "test", "kind": kind, "tuning": list(tuning),
            "license": "apache-2.0", "sources": {"identity": "https://example.org"}, "params": params,
            "active_params": active, "released": released, "specializations": list(specializations),
            "benchmarks": [dict(b) for b in benchmarks]}
@@ -215,3 +225,153 @@ def test_general_model_with_listed_strengths_is_not_penalised():
 def test_code_scores_do_not_stand_in_for_general_ability():
     ev = quality_evidence(model([bench("HumanEval", 92)]), profile("chat"), as_of=AS_OF)
     assert ev.basis == "prior"
+
+
+# -- common scales ----------------------------------------------------------------------------------
+
+def _log_odds(x: float) -> float:
+    return math.log(x / (100 - x))
+
+
+def _from_log_odds(t: float) -> float:
+    return 100 / (1 + math.exp(-t))
+
+
+def _lcb_of(humaneval: float) -> float:
+    """LiveCodeBench score of a synthetic model: exactly 2 log-odds below its HumanEval."""
+    return _from_log_odds(_log_odds(humaneval) - 2.0)
+
+
+def _synthetic_code_catalog(humanevals=(40, 55, 65, 75, 85, 92)) -> list[ModelSpec]:
+    return [model([bench("HumanEval", he), bench("LiveCodeBench", round(_lcb_of(he), 3))], mid=f"syn/m{i}")
+            for i, he in enumerate(humanevals)]
+
+
+def _only(m: ModelSpec, name: str) -> ModelSpec:
+    return dataclasses.replace(m, benchmarks=tuple(b for b in m.benchmarks if canonical_benchmark(b.name) == name))
+
+
+def test_equal_ability_on_different_benchmarks_gives_equal_quality():
+    scales = BenchmarkScales(_synthetic_code_catalog())
+    on_humaneval = quality_evidence(model([bench("HumanEval", 70)]), profile("code"), as_of=AS_OF, scales=scales)
+    on_lcb = quality_evidence(model([bench("LiveCodeBench", round(_lcb_of(70), 3))]), profile("code"),
+                              as_of=AS_OF, scales=scales)
+    assert on_lcb.used[0].native == pytest.approx(_lcb_of(70), abs=0.01)  # about 24
+    assert on_lcb.score == pytest.approx(on_humaneval.score, abs=0.1)
+
+
+def test_catalog_models_score_alike_from_livecodebench_alone_and_humaneval_alone():
+    catalog = list(bundled_catalog())
+    both = [m for m in catalog if {"LiveCodeBench", "HumanEval"} <= {canonical_benchmark(b.name) for b in m.benchmarks}]
+    assert len(both) >= 5
+    gaps = []
+    for m in both:  # leave the model out of the fit it is judged by
+        scales = BenchmarkScales([x for x in catalog if x.id != m.id])
+        lcb, he = (quality_evidence(_only(m, name), profile("code"), as_of=AS_OF, scales=scales).score
+                   for name in ("LiveCodeBench", "HumanEval"))
+        gaps.append(abs(lcb - he))
+    assert statistics.fmean(gaps) < 8  # raw scores differ by about 60 points
+
+
+def test_gpqa_is_read_on_the_mmlu_scale_for_knowledge_tasks():
+    ev = quality_evidence(model([bench("GPQA", 45)]), profile("qa"), as_of=AS_OF)
+    assert ev.used[0].reference == "MMLU"
+    assert 70 < ev.score < 95  # a GPQA of 45 comes from a model with an MMLU in the high 70s or 80s
+
+
+def test_order_within_one_benchmark_is_kept():
+    scores = [quality_evidence(model([bench("LiveCodeBench", x)]), profile("code"), as_of=AS_OF).score
+              for x in (2, 10, 20, 30, 45, 70, 95)]
+    assert scores == sorted(scores) and len(set(scores)) == len(scores)
+
+
+@pytest.mark.parametrize(("benchmark", "reference"), [
+    ("LiveCodeBench", "HumanEval"), ("MBPP", "HumanEval"), ("GPQA", "MATH"), ("MMLU-Pro", "MMLU"),
+    ("GSM8K", "MMLU"), ("IFEval", "Arena Elo"), ("AIME", "MATH"),
+])
+def test_every_fitted_link_is_increasing(benchmark, reference):
+    link = catalog_scales().link(benchmark, reference)
+    assert link is not None and link.slope > 0
+    mapped = [link.apply(x) for x in range(0, 101, 5)]
+    assert all(a <= b for a, b in zip(mapped, mapped[1:], strict=False))
+
+
+def test_the_reference_benchmark_is_left_as_published():
+    ev = quality_evidence(model([bench("HumanEval", 63.4)]), profile("code"), as_of=AS_OF)
+    assert ev.used[0].native is None and ev.score == pytest.approx(63.4)
+
+
+def test_links_are_reproducible_and_independent_of_catalog_order():
+    models = list(bundled_catalog())
+    forward, backward = BenchmarkScales(models), BenchmarkScales(reversed(models))
+    for bench_name, ref in [("LiveCodeBench", "HumanEval"), ("GPQA", "MMLU"), ("MATH-500", "MMLU")]:
+        assert forward.link(bench_name, ref) == backward.link(bench_name, ref)
+
+
+def test_catalog_scales_are_fitted_once():
+    assert catalog_scales() is catalog_scales()
+
+
+def test_the_mapping_is_listed_in_words():
+    lines = describe_scales()
+    line = next(x for x in lines if x.startswith("LiveCodeBench -> HumanEval:"))
+    n = catalog_scales().pairs("LiveCodeBench", "HumanEval")
+    link = catalog_scales().link("LiveCodeBench", "HumanEval")
+    assert f"20 ≈ {link.apply(20):.0f}, 50 ≈ {link.apply(50):.0f}" in line
+    assert f"fitted on {n} models that report both" in line
+
+
+def test_explanation_says_how_a_score_was_rescaled():
+    ev = quality_evidence(model([bench("LiveCodeBench", 30)]), profile("code"), as_of=AS_OF)
+    n = catalog_scales().pairs("LiveCodeBench", "HumanEval")
+    text = ev.explain()[1]
+    assert text.startswith(f"LiveCodeBench 30 ≈ {ev.score:.0f} on the HumanEval scale (fitted on {n} models "
+                           "that report both)")
+
+
+def test_slope_is_shrunk_towards_one_when_few_models_report_both():
+    humanevals = (30, 50, 70, 90)
+    steep = [model([bench("HumanEval", he), bench("MBPP", _from_log_odds(_log_odds(he) / 2))], mid=f"s/{he}")
+             for he in humanevals]
+    link = BenchmarkScales(steep).link("MBPP", "HumanEval")
+    assert link.slope == pytest.approx((4 * 2.0 + 5) / (4 + 5), abs=1e-3)  # fitted 2, four models
+
+
+def test_too_few_shared_models_link_through_an_intermediate_benchmark():
+    left = [model([bench("MBPP", 30 + 10 * i), bench("GPQA", 30 + 8 * i)], mid=f"l/{i}") for i in range(5)]
+    right = [model([bench("GPQA", 30 + 8 * i), bench("HumanEval", 35 + 10 * i)], mid=f"r/{i}") for i in range(5)]
+    link = BenchmarkScales(left + right).link("MBPP", "HumanEval")
+    assert link.via == "GPQA" and link.pairs == (5, 5)
+    assert "linked through GPQA" in link.describe()
+    assert link.apply(50) == pytest.approx(55, abs=0.5)
+
+
+def test_an_unlinked_score_stays_on_its_scale_and_counts_half():
+    plain = quality_evidence(model([bench("HumanEval", 60)]), profile("code"), as_of=AS_OF, scales=BenchmarkScales([]))
+    alone = quality_evidence(model([bench("SWE-bench Verified", 60)]), profile("code"), as_of=AS_OF,
+                             scales=BenchmarkScales([]))
+    use = alone.used[0]
+    assert alone.score == pytest.approx(60.0) and use.native is None
+    assert use.weight == pytest.approx(plain.used[0].weight * 0.7 * UNLINKED_WEIGHT)  # directness 0.7
+    assert "not on the HumanEval scale" in use.explain()
+
+
+def test_a_score_beyond_the_fitted_range_counts_half():
+    scales = BenchmarkScales(_synthetic_code_catalog())  # LiveCodeBench 8.3-60.9 in the fit
+    inside = quality_evidence(model([bench("LiveCodeBench", 30)]), profile("code"), as_of=AS_OF, scales=scales)
+    beyond = quality_evidence(model([bench("LiveCodeBench", 80)]), profile("code"), as_of=AS_OF, scales=scales)
+    assert beyond.used[0].weight == pytest.approx(inside.used[0].weight * EXTRAPOLATED_WEIGHT)
+    assert "outside the" in beyond.used[0].explain()
+    assert beyond.score > inside.score
+
+
+def test_math_500_shares_the_math_scale():
+    ev = quality_evidence(model([bench("MATH-500", 80)]), profile("reasoning"), as_of=AS_OF)
+    assert ev.score == pytest.approx(80.0)
+    assert "same scale" in ev.used[0].explain()
+
+
+def test_multiple_choice_scores_are_read_above_chance():
+    link = catalog_scales().link("GPQA", "MMLU")
+    assert link.apply(0) >= 25.0  # nothing maps below MMLU's four-way chance
+    assert link.apply(20) == link.apply(25)  # at or below GPQA's chance: no information

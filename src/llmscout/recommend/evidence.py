@@ -16,9 +16,43 @@ Normalisation:
   Chatbot Arena ranks models from crowdsourced pairwise votes (arXiv 2403.04132, read at
   https://hf.zsm.im/papers/2403.04132.md).
 
-Caveat: benchmarks differ in difficulty (a model scoring 88 on MMLU may score 50 on GPQA), so
-averages over different benchmark sets are only roughly comparable; confidence says how much
-evidence there is, not how comparable it is.
+Common scales. Raw scores on different benchmarks are not comparable: a model scoring 85 on
+HumanEval scores about 15 on LiveCodeBench, and one scoring 88 on MMLU about 50 on GPQA. So each
+task expresses its figure on the scale of one *reference* benchmark (``TASK_REFERENCE``: HumanEval
+for code, MATH for reasoning, MMLU for knowledge tasks and the broad fallback, IFEval for
+instruction following, Arena Elo for chat and creative writing), and every other benchmark is
+put on that scale, before averaging, by a *link* fitted on the bundled catalog itself:
+
+- pairs: the catalog models that report both the benchmark and the reference (a model reporting
+  one several times counts once, with its mean). Pairs compare each model with itself, which
+  percentiles or z-scores over all reporters of a benchmark would not: who reports a benchmark is
+  not random (LiveCodeBench and GPQA come mostly from recent, large models), so a percentile
+  among reporters would rank a small model low for the company it keeps;
+- log-odds: each score becomes ``ln(p / (1 - p))`` of the share ``p`` of the range above chance
+  it covers (``CHANCE``: 25 on four-option MMLU and GPQA, 10 on ten-option MMLU-Pro, else 0),
+  clipped to 2-98%, so bounded scores are not squeezed at the top and guessing counts as nothing;
+- linear equating of the paired log-odds: the link ``y = a + b x`` gives the pairs the same mean
+  and standard deviation on both benchmarks, ``b = sd(y) / sd(x)``, ``a = mean(y) - b mean(x)``
+  (https://metricgate.com/docs/linear-equating; textbook: Kolen & Brennan 2004, "Test Equating,
+  Scaling, and Linking"). It is strictly increasing, so the order within one benchmark is kept,
+  and symmetric: unlike a regression it does not pull scores towards the average;
+- few pairs: the slope is shrunk towards 1 as if ``SLOPE_PRIOR_PAIRS`` (5) more models sat on a
+  pure shift, ``b = (n b_fit + 5) / (n + 5)``, kept within 0.25-4. Below ``MIN_PAIRS`` (4) models
+  the link is chained through the intermediate benchmark with the most models on both legs
+  ("chain" linear equating through an anchor test: von Davier & Kong, ETS RR-03-31, read at
+  https://vdocuments.mx/document/a-unified-approach-to-linear-equating-for-the-nonequivalent-groups-design.html);
+  without one, the score stays on its own scale, says so, and counts half (``UNLINKED_WEIGHT``);
+- equating error grows towards the extremes, so a score more than 5 points outside the scores
+  the link was fitted on is still mapped (keeping the order) but counts half
+  (``EXTRAPOLATED_WEIGHT``): e.g. reasoning models' LiveCodeBench scores, measured with long
+  thinking, lie above those of the instruct models the code link is fitted on;
+- ``SAME_SCALE``: MATH-500 is a random sample of MATH's problems, so it is read as MATH.
+
+The links use only the bundled catalog (user additions do not move them), are fitted once per
+catalog object (``catalog_scales``; about 5 ms, then each link on first use), and are
+deterministic: they depend on the set of scores, not their order. Every rescaled score says so in
+the explanation, e.g. "LiveCodeBench 30 ≈ 87 on the HumanEval scale (fitted on 9 models that
+report both)", and ``describe_scales()`` lists every link a task uses, with sample points.
 
 Without a usable benchmark, a *size prior* stands in: an MMLU-like figure from the (active)
 parameter count and the release year, clearly labelled "prior from size, no benchmark" and
@@ -29,8 +63,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -109,6 +143,31 @@ MULTILINGUAL_BENCHMARKS: dict[str, float] = {"MMMLU": 0.7, "MGSM": 0.6, "FLORES"
 GENERAL_BENCHMARKS: tuple[str, ...] = ("MMLU-Pro", "MMLU", "Arena Elo", "IFEval", "GPQA", "MATH",
                                        "GSM8K", "HellaSwag", "ARC-Challenge")
 
+# task -> the benchmark whose scale its figure is expressed on: its most direct, most reported
+# benchmark; MMLU rather than MMLU-Pro so knowledge figures sit on the size prior's scale
+TASK_REFERENCE: dict[str, str] = {
+    "code": "HumanEval", "reasoning": "MATH", "qa": "MMLU", "rag": "MMLU", "extraction": "IFEval",
+    "classification": "MMLU", "chat": "Arena Elo", "summarization": "IFEval", "translation": "MMLU",
+    "creative": "Arena Elo", "tool-calling": "IFEval", "vision": "MMMU",
+}
+GENERAL_REFERENCE = "MMLU"
+MIN_PAIRS = 4  # models reporting both benchmarks, fewer: link through an intermediate benchmark
+SLOPE_PRIOR_PAIRS = 5.0  # the fitted slope is shrunk towards 1 as if this many more models agreed
+UNLINKED_WEIGHT = 0.5  # a score that cannot be put on the task's scale counts half
+EXTRAPOLATED_WEIGHT = 0.5  # so does one outside the scores its link was fitted on ...
+EXTRAPOLATION_MARGIN = 5.0  # ... by more than this many points
+_SLOPE_RANGE = (0.25, 4.0)
+_CLIP = 0.02  # share of the range above chance; log-odds of 0 and 1 are infinite, and scores at
+# chance or at the ceiling are mostly noise
+# random guessing scores this on multiple-choice benchmarks: four options on MMLU and GPQA, ten on
+# MMLU-Pro (https://huggingface.co/datasets/TIGER-Lab/MMLU-Pro README, "What's the difference";
+# GPQA's A-D prompt: https://ukgovernmentbeis.github.io/inspect_evals/evals/knowledge/gpqa/index.html)
+CHANCE: dict[str, float] = {"MMLU": 25.0, "GPQA": 25.0, "MMLU-Pro": 10.0}
+# benchmarks that are a random sample of another's problems, so share its scale: MATH-500 is 500
+# problems drawn uniformly at random from the MATH test set (Lightman et al. 2023, "Let's Verify
+# Step by Step"; read at https://aiwiki.ai/wiki/math_500)
+SAME_SCALE: dict[str, str] = {"MATH-500": "MATH"}
+
 # Size prior: score = intercept(release year) + 22 * log10(billions of parameters), clamped to
 # 25..90 (25 = chance on four-way multiple choice). A rough curve set by eye through the
 # self-reported MMLU of the Gemma and Phi models in the bundled catalog (e.g. Gemma 2 2B 51.3,
@@ -130,17 +189,25 @@ class BenchmarkUse:
     canonical: str
     task: str
     raw_score: float
-    score: float  # 0-100
+    score: float  # 0-100 on the reference's scale (what is averaged)
     directness: float
-    weight: float  # directness x provenance x age
+    weight: float  # directness x provenance x age (x 0.5 when unlinked or extrapolated)
     kind: str
     date: str | None
     source: str
+    native: float | None = None  # 0-100 on its own scale; None: same as ``score``
+    reference: str | None = None  # the scale ``score`` is on
+    link: str | None = None  # how it was put there, or why it was not
 
     def explain(self) -> str:
         when = self.date or "undated"
-        raw = f"{self.raw_score:g}" + ("" if self.raw_score == self.score else f" -> {self.score:.1f}")
+        own = self.score if self.native is None else self.native
+        raw = f"{self.raw_score:g}" + ("" if self.raw_score == own else f" -> {own:.1f}")
         how = "direct" if self.directness >= 0.9 else "partial" if self.directness >= 0.5 else "indirect"
+        if self.native is not None:
+            raw += f" ≈ {self.score:.0f} on the {self.reference} scale ({self.link})"
+        elif self.link:
+            raw += f" ({self.link})"
         return (f"{self.name} {raw} ({self.kind}, {when}): {how} evidence for {self.task}, "
                 f"weight {self.weight:.2f}")
 
@@ -242,6 +309,165 @@ def _age_weight(when: str | None, as_of: date) -> float:
     return max(0.7, 1.0 - 0.1 * max(0.0, years - 1.0))
 
 
+# -- common scales (see the module docstring) ------------------------------------------------------
+
+def _logit(score: float, bench: str) -> float:
+    """Log-odds of the share of the range above chance that ``score`` covers."""
+    floor = CHANCE.get(bench, 0.0)
+    p = min(1.0 - _CLIP, max(_CLIP, (score - floor) / (100.0 - floor)))
+    return math.log(p / (1.0 - p))
+
+
+def _expit(x: float, bench: str) -> float:
+    floor = CHANCE.get(bench, 0.0)
+    return floor + (100.0 - floor) / (1.0 + math.exp(-x))
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleLink:
+    """How scores on ``benchmark`` read on ``reference``'s scale: a straight line in log-odds."""
+
+    benchmark: str
+    reference: str
+    slope: float
+    intercept: float
+    pairs: tuple[int, ...]  # models that report both, one count per leg
+    via: str | None = None  # intermediate benchmark of a two-leg link
+    span: tuple[float, float] = (0.0, 100.0)  # lowest and highest ``benchmark`` score fitted on
+
+    def covers(self, score: float) -> bool:
+        """Whether ``score`` lies within the fitted scores (give or take EXTRAPOLATION_MARGIN)."""
+        return self.span[0] - EXTRAPOLATION_MARGIN <= score <= self.span[1] + EXTRAPOLATION_MARGIN
+
+    def apply(self, score: float) -> float:
+        """A 0-100 score on ``benchmark`` expressed on the reference's 0-100 scale."""
+        if not self.pairs:  # the same scale
+            return score
+        return round(_expit(self.intercept + self.slope * _logit(score, self.benchmark), self.reference), 2)
+
+    def then(self, other: ScaleLink) -> ScaleLink:
+        """This link followed by ``other`` (whose benchmark is this link's reference)."""
+        return ScaleLink(self.benchmark, other.reference, self.slope * other.slope,
+                         other.intercept + other.slope * self.intercept, self.pairs + other.pairs,
+                         self.reference, self.span)
+
+    def describe(self) -> str:
+        if not self.pairs:
+            return f"a random sample of {self.reference}'s problems: the same scale"
+        if self.via is None:
+            return f"fitted on {self.pairs[0]} models that report both"
+        return (f"linked through {self.via}: fitted on {self.pairs[0]} models that report "
+                f"{self.benchmark} and {self.via}, {self.pairs[1]} that report {self.via} and {self.reference}")
+
+
+class BenchmarkScales:
+    """Links between benchmark scales fitted on a set of models (computed on demand, then kept).
+
+    >>> from llmscout.catalog import bundled_catalog
+    >>> link = BenchmarkScales(bundled_catalog()).link("LiveCodeBench", "HumanEval")
+    >>> link.apply(30) > 70
+    True
+    """
+
+    def __init__(self, models: Iterable[ModelSpec]) -> None:
+        table: dict[str, dict[str, float]] = {}  # benchmark -> model id -> mean log-odds
+        for m in models:
+            per: dict[str, list[float]] = {}
+            for b in m.benchmarks:
+                canon, score = canonical_benchmark(b.name), normalize_score(b.name, b.score)
+                if canon is not None and score is not None:
+                    canon = SAME_SCALE.get(canon, canon)
+                    per.setdefault(canon, []).append(_logit(score, canon))
+            for canon, values in per.items():
+                table.setdefault(canon, {})[m.id] = math.fsum(values) / len(values)
+        self._table = table
+        self._links: dict[tuple[str, str], ScaleLink | None] = {}
+
+    @property
+    def benchmarks(self) -> tuple[str, ...]:
+        return tuple(sorted(self._table))
+
+    def pairs(self, a: str, b: str) -> int:
+        """How many models report both benchmarks."""
+        a, b = SAME_SCALE.get(a, a), SAME_SCALE.get(b, b)
+        return len(self._table.get(a, {}).keys() & self._table.get(b, {}).keys())
+
+    def link(self, benchmark: str, reference: str) -> ScaleLink | None:
+        """The link from ``benchmark`` to ``reference`` (None: the same one, or no link possible)."""
+        key = (benchmark, reference)
+        if key not in self._links:
+            self._links[key] = self._find(benchmark, reference)
+        return self._links[key]
+
+    def _find(self, benchmark: str, reference: str) -> ScaleLink | None:
+        if benchmark == reference:
+            return None
+        source, target = SAME_SCALE.get(benchmark, benchmark), SAME_SCALE.get(reference, reference)
+        if source == target:
+            return ScaleLink(benchmark, reference, 1.0, 0.0, ())
+        link = self._fit(source, target)
+        if link is None:
+            best: tuple[int, str] | None = None
+            for via in sorted(self._table):
+                n = min(self.pairs(source, via), self.pairs(via, target))
+                if via not in (source, target) and n >= MIN_PAIRS and (best is None or n > best[0]):
+                    best = (n, via)
+            first = second = None
+            if best is not None:
+                first, second = self._fit(source, best[1]), self._fit(best[1], target)
+            link = first.then(second) if first is not None and second is not None else None
+        return None if link is None else replace(link, benchmark=benchmark, reference=reference)
+
+    def _fit(self, benchmark: str, reference: str) -> ScaleLink | None:
+        xs_by, ys_by = self._table.get(benchmark, {}), self._table.get(reference, {})
+        common = sorted(xs_by.keys() & ys_by.keys())
+        n = len(common)
+        if n < MIN_PAIRS:
+            return None
+        xs, ys = [xs_by[k] for k in common], [ys_by[k] for k in common]
+        mx, my = math.fsum(xs) / n, math.fsum(ys) / n
+        sx = math.sqrt(math.fsum((x - mx) ** 2 for x in xs) / n)
+        sy = math.sqrt(math.fsum((y - my) ** 2 for y in ys) / n)
+        fitted = sy / sx if sx > 1e-9 and sy > 1e-9 else 1.0
+        slope = (n * fitted + SLOPE_PRIOR_PAIRS) / (n + SLOPE_PRIOR_PAIRS)
+        slope = min(_SLOPE_RANGE[1], max(_SLOPE_RANGE[0], slope))
+        intercept = my - slope * mx
+        span = (round(_expit(min(xs), benchmark), 1), round(_expit(max(xs), benchmark), 1))
+        return ScaleLink(benchmark, reference, round(slope, 6), round(intercept, 6), (n,), span=span)
+
+
+_CATALOG_SCALES: list[tuple[object, BenchmarkScales]] = []
+
+
+def catalog_scales() -> BenchmarkScales:
+    """Links fitted on the bundled catalog, computed once per catalog object."""
+    from llmscout.catalog import bundled_catalog
+
+    catalog = bundled_catalog()
+    if not _CATALOG_SCALES or _CATALOG_SCALES[0][0] is not catalog:
+        _CATALOG_SCALES[:] = [(catalog, BenchmarkScales(catalog))]
+    return _CATALOG_SCALES[0][1]
+
+
+def describe_scales(scales: BenchmarkScales | None = None) -> list[str]:
+    """One line per benchmark and task reference: how its scores are read on that scale."""
+    scales = scales or catalog_scales()
+    received: dict[str, set[str]] = {GENERAL_REFERENCE: set(GENERAL_BENCHMARKS)}
+    for task, reference in TASK_REFERENCE.items():
+        received.setdefault(reference, set()).update(TASK_BENCHMARKS[task], MULTILINGUAL_BENCHMARKS)
+    lines = []
+    for reference in sorted(received):
+        for bench in sorted(received[reference] - {reference}):
+            link = scales.link(bench, reference)
+            if link is None:
+                lines.append(f"{bench} -> {reference}: not linked (fewer than {MIN_PAIRS} models report both, "
+                             "directly or through another benchmark)")
+                continue
+            marks = ", ".join(f"{x} ≈ {link.apply(x):.0f}" for x in (20, 50, 80))
+            lines.append(f"{bench} -> {reference}: {marks} ({link.describe()})")
+    return lines
+
+
 # -- the evidence ---------------------------------------------------------------------------
 
 def _task_map(task: str, profile: TaskProfile) -> dict[str, float]:
@@ -253,7 +479,8 @@ def _task_map(task: str, profile: TaskProfile) -> dict[str, float]:
     return mapping
 
 
-def _uses(model: ModelSpec, task: str, mapping: Mapping[str, float], as_of: date) -> list[BenchmarkUse]:
+def _uses(model: ModelSpec, task: str, mapping: Mapping[str, float], as_of: date,
+          reference: str | None, scales: BenchmarkScales) -> list[BenchmarkUse]:
     out: list[BenchmarkUse] = []
     for b in model.benchmarks:
         canon = canonical_benchmark(b.name)
@@ -263,27 +490,45 @@ def _uses(model: ModelSpec, task: str, mapping: Mapping[str, float], as_of: date
         if score is None:
             continue
         weight = mapping[canon] * KIND_WEIGHT.get(b.kind, 0.8) * _age_weight(b.date, as_of)
-        out.append(_use(b, canon, task, score, mapping[canon], weight))
+        out.append(_use(b, canon, task, score, mapping[canon], weight, reference, scales))
     return out
 
 
-def _use(b: Benchmark, canon: str, task: str, score: float, directness: float, weight: float) -> BenchmarkUse:
+def _use(b: Benchmark, canon: str, task: str, score: float, directness: float, weight: float,
+         reference: str | None, scales: BenchmarkScales) -> BenchmarkUse:
+    native, note = None, None
+    if reference is not None and canon != reference:
+        link = scales.link(canon, reference)
+        if link is None:
+            weight *= UNLINKED_WEIGHT
+            note = (f"not on the {reference} scale: too few models report both, "
+                    f"so it counts {UNLINKED_WEIGHT:g}x")
+        else:
+            native, score, note = score, link.apply(score), link.describe()
+            if not link.covers(native):
+                weight *= EXTRAPOLATED_WEIGHT
+                note += (f"; {native:g} lies outside the {link.span[0]:g}-{link.span[1]:g} it was fitted on, "
+                         f"so it counts {EXTRAPOLATED_WEIGHT:g}x")
     return BenchmarkUse(name=b.name, canonical=canon, task=task, raw_score=float(b.score), score=score,
                         directness=directness, weight=round(weight, 4), kind=b.kind, date=b.date,
-                        source=b.source)
+                        source=b.source, native=native, reference=reference, link=note)
 
 
 def _strength(total_weight: float) -> float:
     return 1.0 - math.exp(-total_weight / _STRENGTH_SCALE)
 
 
-def quality_evidence(model: ModelSpec, profile: TaskProfile, *, as_of: date | None = None) -> QualityEvidence:
+def quality_evidence(model: ModelSpec, profile: TaskProfile, *, as_of: date | None = None,
+                     scales: BenchmarkScales | None = None) -> QualityEvidence:
     """Expected quality (0-100) of ``model`` for ``profile``'s tasks, with confidence and sources.
+
+    Each task's figure is on its reference benchmark's scale (``TASK_REFERENCE``).
 
     Args:
         model: the catalog record (its ``benchmarks`` are the evidence).
         profile: tasks and languages decide which benchmarks count and how much.
         as_of: date used to age the evidence (default: today).
+        scales: links between benchmark scales (default: fitted on the bundled catalog).
 
     Example:
         >>> from llmscout.catalog import ModelSpec, Benchmark
@@ -294,12 +539,13 @@ def quality_evidence(model: ModelSpec, profile: TaskProfile, *, as_of: date | No
         60.0
     """
     as_of = as_of or date.today()
+    scales = scales or catalog_scales()
     per_task: dict[str, float] = {}
     used: list[BenchmarkUse] = []
     strengths: list[float] = []
     missing: list[str] = []
     for task in profile.tasks:
-        uses = _uses(model, task, _task_map(task, profile), as_of)
+        uses = _uses(model, task, _task_map(task, profile), as_of, TASK_REFERENCE.get(task), scales)
         total = sum(u.weight for u in uses)
         if total <= 0:
             missing.append(task)
@@ -314,14 +560,14 @@ def quality_evidence(model: ModelSpec, profile: TaskProfile, *, as_of: date | No
         confidence = min(_MAX_CONFIDENCE, sum(strengths) / len(strengths))
         return QualityEvidence(score, round(confidence, 3), "benchmarks", tuple(used), per_task,
                                tuple(missing), notes)
-    general = _general_evidence(model, profile, as_of, notes)
+    general = _general_evidence(model, profile, as_of, notes, scales)
     return general if general is not None else _prior(model, profile, notes)
 
 
-def _general_evidence(model: ModelSpec, profile: TaskProfile, as_of: date,
-                      notes: tuple[str, ...]) -> QualityEvidence | None:
+def _general_evidence(model: ModelSpec, profile: TaskProfile, as_of: date, notes: tuple[str, ...],
+                      scales: BenchmarkScales) -> QualityEvidence | None:
     mapping = {name: GENERAL_DIRECTNESS for name in GENERAL_BENCHMARKS}
-    uses = _uses(model, "general ability", mapping, as_of)
+    uses = _uses(model, "general ability", mapping, as_of, GENERAL_REFERENCE, scales)
     total = sum(u.weight for u in uses)
     if total <= 0:
         return None
