@@ -36,10 +36,10 @@ chromium:
 
 install: $(STAMP)
 
+# The main job, offline on embedded defaults: detect this machine, recommend for the bundled
+# sample task, verify on the packaged Gemma 3 270M at 0/1/3 shots, print the verdict and a report.
 run: install
-	$(PY) -m llmscout hw
-	$(PY) -m llmscout models list --max-params 4B --tuning instruct --sort params --limit 25
-	$(PY) -m llmscout models show google/gemma-3-270m
+	$(PY) -m llmscout run --report llmscout-report.html
 
 lint: install
 	$(PY) -m ruff check src tests bench

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 # Command modules, in --help order.
-_COMMANDS = ("models", "hw", "estimate", "recommend", "report", "serve", "explain")
+_COMMANDS = ("models", "hw", "estimate", "recommend", "trial", "report", "serve", "explain")
 
 _EPILOG = """examples:
   llmscout models list --max-params 4B --tuning instruct

@@ -44,7 +44,7 @@ class Energy:
     assumptions: tuple[str, ...] = ()
 
 
-def _power(hw: Hardware, utils: tuple[float, float, float],
+def device_power(hw: Hardware, utils: tuple[float, float, float],
            threads: int | None) -> tuple[tuple[float, float, float], list[str]]:
     """(central, low, high) watts of all devices at the given utilisations."""
     notes = []
@@ -66,8 +66,8 @@ def estimate_energy(hw: Hardware, speed: Speed, prompt_tokens: int, output_token
 
     The low end pairs the lowest power with the highest speed, the high end the reverse.
     """
-    (p_dec, p_dec_lo, p_dec_hi), notes = _power(hw, DECODE_UTILISATION, threads)
-    (p_pre, p_pre_lo, p_pre_hi), _ = _power(hw, PREFILL_UTILISATION, threads)
+    (p_dec, p_dec_lo, p_dec_hi), notes = device_power(hw, DECODE_UTILISATION, threads)
+    (p_pre, p_pre_lo, p_pre_hi), _ = device_power(hw, PREFILL_UTILISATION, threads)
     j_tok = p_dec / (speed.decode_tokens_per_s * batch)  # `batch` sequences share the device
     j_lo = p_dec_lo / (speed.decode_high * batch)
     j_hi = p_dec_hi / (speed.decode_low * batch)

@@ -30,6 +30,7 @@ file, the line and the field.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -499,6 +500,7 @@ class _Parser:
 
 # -- helpers ------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=64)
 def _compiled(template: str) -> Any:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
