@@ -45,13 +45,14 @@ def _spec_and_hw(row: dict, cache: dict) -> tuple[Any, Any]:
     return cache[key], cache["hw"]
 
 
-def _estimate(row: dict, cache: dict, bw: float | None, cp: float | None, prompt: int, output: int):
+def _estimate(row: dict, cache: dict, bw: Any, cp: float | None, prompt: int, output: int):
+    """The estimate for a measured row; ``bw`` is an efficiency, a ready Calibration, or None."""
     from llmscout.estimate import estimate
     from llmscout.estimate.speed import Calibration, HardwareCalibration
 
     spec, hw = _spec_and_hw(row, cache)
-    cal = None
-    if bw is not None:
+    cal = bw if isinstance(bw, Calibration) else None
+    if bw is not None and cal is None:
         cal = Calibration(hardware={hw.id: HardwareCalibration({"llamacpp": bw}, {"llamacpp": cp})})
     return estimate(spec, hw, quant=row["quant"], engine="llamacpp", context=row["n_ctx"],
                     prompt_tokens=prompt, output_tokens=output, calibration=cal, threads=row["n_threads"])
@@ -103,6 +104,60 @@ def _fit(rows: list[dict], measure: Callable[[dict], list[tuple[float, Callable[
     return float(best)
 
 
+def _types(row: dict, cache: dict) -> list[str]:
+    from llmscout.estimate.quants import weights_for
+
+    spec, _ = _spec_and_hw(row, cache)
+    return [t.upper() for t in weights_for(spec.architecture, row["quant"]).tensor_types]
+
+
+def _type_cost_calibration(rows: list[dict], cache: dict) -> tuple[Any, dict[str, Any]]:
+    """Fit per-GGML-type decode and prefill costs and a per-layer overhead on ``rows``.
+
+    Nonlinear least squares on log(estimated / measured) through the estimator itself, so the
+    fitted numbers mean exactly what ``estimate`` does with them; costs are fitted in log space
+    (always positive) and lightly pulled towards 1 (ridge 0.05) so a type seen in few rows stays
+    near the plain rate.
+    """
+    import numpy as np
+    from scipy.optimize import least_squares
+
+    from llmscout.estimate.speed import Calibration, HardwareCalibration
+
+    _, hw = _spec_and_hw(rows[0], cache)
+    types = sorted({t for r in rows for t in _types(r, cache)})
+    n = len(types)
+
+    def cal_of(theta_dec: Any, log_o: Any, theta_pre: Any) -> Calibration:
+        return Calibration(hardware={hw.id: HardwareCalibration(
+            {"llamacpp": 1.0}, {"llamacpp": 1.0},
+            decode_type_cost={t: float(np.exp(v)) for t, v in zip(types, theta_dec, strict=True)},
+            prefill_type_cost={t: float(np.exp(v)) for t, v in zip(types, theta_pre, strict=True)},
+            layer_overhead_s=float(np.exp(log_o[0])), token_overhead_s=float(np.exp(log_o[1])))})
+
+    def dec_res(x: Any) -> Any:
+        cal = cal_of(x[:n], x[n:], np.zeros(n))
+        res = [np.log(_estimate(r, cache, cal, None, max(d["depth"], 1), d["decode_tokens"]).speed.decode_tokens_per_s
+                      / d["decode_tokens_per_s"]) for r in rows for d in r["decode"]]
+        return np.concatenate([res, 0.05 * x[:n]])
+
+    dec = least_squares(dec_res, np.concatenate([np.zeros(n), [np.log(20e-6), np.log(1e-3)]]), diff_step=1e-3)
+    log_o = dec.x[n:]
+
+    def pre_res(x: Any) -> Any:
+        cal = cal_of(dec.x[:n], log_o, x)
+        res = [np.log(_estimate(r, cache, cal, None, r["prefill_tokens"], 32).speed.prefill_tokens_per_s
+                      / r["prefill_tokens_per_s"]) for r in rows]
+        return np.concatenate([res, 0.05 * x])
+
+    pre = least_squares(pre_res, np.zeros(n), diff_step=1e-3)
+    cal = cal_of(dec.x[:n], log_o, pre.x)
+    fitted = cal.hardware[hw.id]
+    return cal, {"decode_type_cost": fitted.decode_type_cost, "prefill_type_cost": fitted.prefill_type_cost,
+                 "layer_overhead_s": fitted.layer_overhead_s, "token_overhead_s": fitted.token_overhead_s,
+                 "hardware_id": hw.id}
+
+
 def analyse(memory_rows_path: Path, speed_rows_path: Path, out_dir: Path) -> dict[str, Any]:
     import baselines  # bench/baselines.py
 
@@ -126,6 +181,7 @@ def analyse(memory_rows_path: Path, speed_rows_path: Path, out_dir: Path) -> dic
     t0 = time.perf_counter()
     cp = _fit(cal_speed, prefill_pairs, [x / 100 for x in range(5, 101, 1)]) if cal_speed else None
     bw = _fit(cal_speed, decode_pairs(cp or 0.35), [x / 100 for x in range(5, 101, 1)]) if cal_speed else None
+    typed_cal, typed = _type_cost_calibration(cal_speed, cache) if cal_speed else (None, {})
     fit_s = time.perf_counter() - t0
 
     rows_out = []
@@ -155,21 +211,26 @@ def analyse(memory_rows_path: Path, speed_rows_path: Path, out_dir: Path) -> dic
         for d in r["decode"]:
             f = _estimate(r, cache, None, None, max(d["depth"], 1), d["decode_tokens"])
             c = _estimate(r, cache, bw, cp, max(d["depth"], 1), d["decode_tokens"]) if bw else None
+            t = _estimate(r, cache, typed_cal, None, max(d["depth"], 1), d["decode_tokens"]) if typed_cal else None
             rows_out.append({"kind": "decode", "shape": r["shape"], "quant": r["quant"], "depth": d["depth"],
                              "held_out": r["shape"] not in CALIBRATION_SHAPES,
                              "decode": {"measured": d["decode_tokens_per_s"], "formula": f.speed.decode_tokens_per_s,
-                                        "llmscout": c.speed.decode_tokens_per_s if c else None,
+                                        "2-factor": c.speed.decode_tokens_per_s if c else None,
+                                        "llmscout": t.speed.decode_tokens_per_s if t else None,
                                         "llmfit": lf["decode_tokens_per_s"], "whichllm": wl["decode_tokens_per_s"]}})
         f = _estimate(r, cache, None, None, r["prefill_tokens"], 32)
         c = _estimate(r, cache, bw, cp, r["prefill_tokens"], 32) if bw else None
+        t = _estimate(r, cache, typed_cal, None, r["prefill_tokens"], 32) if typed_cal else None
         rows_out.append({"kind": "prefill", "shape": r["shape"], "quant": r["quant"],
                          "held_out": r["shape"] not in CALIBRATION_SHAPES,
                          "prefill": {"measured": r["prefill_tokens_per_s"], "formula": f.speed.prefill_tokens_per_s,
-                                     "llmscout": c.speed.prefill_tokens_per_s if c else None},
+                                     "2-factor": c.speed.prefill_tokens_per_s if c else None,
+                                     "llmscout": t.speed.prefill_tokens_per_s if t else None},
                          "rss": {"measured": r["rss_peak_bytes"], "llmscout": f.memory.total_bytes}})
     summary = _summarise(rows_out)
     result = {"generated_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "calibration_shapes": list(CALIBRATION_SHAPES),
-              "fitted": {"bandwidth_efficiency": bw, "compute_efficiency": cp, "fit_seconds": fit_s},
+              "fitted": {"bandwidth_efficiency": bw, "compute_efficiency": cp, "fit_seconds": fit_s,
+                         "type_costs": typed},
               "summary": summary, "rows": rows_out}
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "estimate_accuracy.json").write_text(json.dumps(result, indent=1))
@@ -189,7 +250,8 @@ def _summarise(rows: list[dict]) -> dict[str, Any]:
                                ("memory (llama.cpp buffers)", "memory", "memory"),
                                ("decode tok/s", "decode", "decode"), ("prefill tok/s", "prefill", "prefill"),
                                ("peak RSS", "prefill", "rss")):
-        out[label] = {who: _summary(errs(kind, field, who)) for who in ("llmscout", "formula", "llmfit", "whichllm")
+        out[label] = {who: _summary(errs(kind, field, who))
+                      for who in ("llmscout", "2-factor", "formula", "llmfit", "whichllm")
                       if any(r[field].get(who) is not None for r in rows if r["kind"] == kind and field in r)}
     return out
 
@@ -209,10 +271,16 @@ def _markdown(res: dict) -> str:
         "and 1024). llmscout sees each model through its GGUF header with the file size removed, so",
         "weights are computed from llama.cpp's quantization recipe, not read off the file.",
         "",
-        f"Calibration: the two efficiency factors were fitted on {', '.join(res['calibration_shapes'])} only "
-        f"(bandwidth {res['fitted']['bandwidth_efficiency']}, compute {res['fitted']['compute_efficiency']});",
-        "every figure below is on the **held-out** shapes (and the real Gemma), which the fit never saw.",
-        "`formula` = llmscout before calibration (database defaults); `llmscout` = calibrated.",
+        f"Calibration used only {', '.join(res['calibration_shapes'])}; every figure below is on the",
+        "**held-out** shapes (and the real Gemma 3 270M), which no fit saw. Estimators:",
+        "`formula` = llmscout uncalibrated (database defaults); `2-factor` = one bandwidth and one",
+        f"compute efficiency fitted (bandwidth {res['fitted']['bandwidth_efficiency']}, compute "
+        f"{res['fitted']['compute_efficiency']}); `llmscout` = calibrated per GGML tensor type (decode and",
+        "prefill cost of each type, plus per-layer and per-token overheads, fitted by least squares on the",
+        "calibration shapes):",
+        "`" + json.dumps({k: (round(v, 7) if isinstance(v, float) else
+                               {t: round(c, 3) for t, c in v.items()} if isinstance(v, dict) else v)
+                          for k, v in res["fitted"].get("type_costs", {}).items()}) + "`.",
         "", "| quantity | estimator | rows | median abs error | p90 abs error | within 25% | median est/measured | target |",
         "|---|---|---|---|---|---|---|---|",
     ]

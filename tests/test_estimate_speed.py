@@ -188,3 +188,34 @@ def test_cpu_peak_uses_the_widest_isa_and_clock():
     cpu = hw("cpu", isa=("avx2", "avx512f"), extra={"clock_ghz": 3.0})
     assert sp.cpu_peak_tflops(cpu, 4) == pytest.approx(4 * 64 * 3.0 / 1000)
     assert sp.cpu_peak_tflops(hw("cpu"), 4) is None
+
+
+def test_per_type_costs_and_overheads_change_decode_as_the_model_says():
+    from llmscout.catalog import get_model
+    from llmscout.estimate import estimate
+    from llmscout.estimate.speed import Calibration, HardwareCalibration
+    from llmscout.hardware import lookup_hardware
+
+    hw = lookup_hardware("RTX 4090")
+    model = get_model("meta-llama/Llama-3.1-8B-Instruct")
+
+    def dec(**kw):
+        cal = Calibration(hardware={hw.id: HardwareCalibration({"llamacpp": 0.65}, {"llamacpp": 0.55}, **kw)})
+        return estimate(model, hw, quant="Q4_K_M", context=2048, calibration=cal).speed.decode_tokens_per_s
+
+    base = dec()
+    # every type twice as expensive per byte: the weight-streaming part of a step doubles
+    slower = dec(decode_type_cost={"Q4_K": 2.0, "Q6_K": 2.0, "F32": 2.0})
+    assert 0.45 * base < slower < 0.6 * base
+    # a fixed 10 ms per token caps decode below 100 tokens/s
+    assert dec(token_overhead_s=0.01) < 100
+
+
+def test_bad_type_cost_in_a_calibration_file_names_the_field():
+    import pytest
+
+    from llmscout.errors import InvalidValueError
+    from llmscout.estimate.speed import Calibration
+
+    with pytest.raises(InvalidValueError, match="decode_type_cost.Q4_K"):
+        Calibration.from_dict({"hardware": {"x": {"decode_type_cost": {"Q4_K": -1}}}})

@@ -81,12 +81,35 @@ BANDS: dict[str, tuple[float, float, float, float]] = {
 # -- calibration -------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class HardwareCalibration:
-    """Efficiency factors measured on one hardware id (engine -> fraction; '*' = any engine)."""
+    """Efficiency factors measured on one hardware id (engine -> fraction; '*' = any engine).
+
+    ``decode_type_cost`` / ``prefill_type_cost`` refine the llama.cpp model per GGML tensor type:
+    the time to stream (decode) or multiply (prefill) one byte / weight of that type relative to
+    the plain rate. On a CPU, dequantizing Q5_K or Q6_K costs more per byte than Q4_0 or F16, so
+    one efficiency cannot fit every quantization. ``layer_overhead_s`` is the fixed time per
+    block per forward pass (norms, RoPE, attention over a short cache, thread barriers) that
+    dominates tiny models; ``token_overhead_s`` the fixed time per forward pass whatever the model
+    (the runtime's own work: building the batch, copying logits). All are fitted on real runs by ``bench/estimate_accuracy.py`` (``llmscout calibrate``
+    fits only the two efficiencies so far); absent, the formula treats every type alike.
+    """
 
     bandwidth_efficiency: dict[str, float] = field(default_factory=dict)
     compute_efficiency: dict[str, float] = field(default_factory=dict)
     source: str | None = None
     date: str | None = None
+    decode_type_cost: dict[str, float] = field(default_factory=dict)
+    prefill_type_cost: dict[str, float] = field(default_factory=dict)
+    layer_overhead_s: float | None = None
+    token_overhead_s: float | None = None  # per forward pass, whatever the model (runtime, logits)
+
+    def type_cost(self, which: str, type_bytes: dict[str, int]) -> float | None:
+        """Bytes-weighted mean cost over ``type_bytes`` (None when nothing was fitted)."""
+        table = self.decode_type_cost if which == "decode" else self.prefill_type_cost
+        if not table or not type_bytes:
+            return None
+        default = sum(table.values()) / len(table)
+        total = sum(type_bytes.values())
+        return sum(b * table.get(t.upper(), default) for t, b in type_bytes.items()) / max(total, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +162,7 @@ class Calibration:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"hardware": {k: asdict(v) for k, v in self.hardware.items()},
+        return {"hardware": {k: _hw_dict(v) for k, v in self.hardware.items()},
                 "measurements": [asdict(m) for m in self.measurements]}
 
     @classmethod
@@ -155,12 +178,36 @@ class Calibration:
             for key in ("bandwidth_efficiency", "compute_efficiency"):
                 effs[key] = {str(e): _fraction(f"hardware.{hid}.{key}.{e}", v)
                              for e, v in (entry.get(key) or {}).items()}
+            costs = {}
+            for key in ("decode_type_cost", "prefill_type_cost"):
+                costs[key] = {str(t).upper(): _cost(f"hardware.{hid}.{key}.{t}", v)
+                              for t, v in (entry.get(key) or {}).items()}
+            over = {}
+            for key in ("layer_overhead_s", "token_overhead_s"):
+                v = entry.get(key)
+                if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 0.1):
+                    raise InvalidValueError(f"hardware.{hid}.{key}", v, "seconds in [0, 0.1)")
+                over[key] = v
             hw[str(hid)] = HardwareCalibration(source=entry.get("source"), date=entry.get("date"),
-                                               **effs)
+                                               **over, **effs, **costs)
         ms = []
         for i, m in enumerate(raw.get("measurements") or ()):
             ms.append(_measurement(m, f"measurements[{i}]"))
         return cls(hw, tuple(ms))
+
+
+def _hw_dict(h: HardwareCalibration) -> dict[str, Any]:
+    d = asdict(h)
+    for key in ("decode_type_cost", "prefill_type_cost", "layer_overhead_s", "token_overhead_s"):
+        if not d[key] and d[key] != 0:
+            del d[key]  # optional refinements: absent unless fitted
+    return d
+
+
+def _cost(path: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 100:
+        raise InvalidValueError(path, value, "a relative cost in (0, 100]")
+    return float(value)
 
 
 def _fraction(path: str, value: Any) -> float:
@@ -335,17 +382,24 @@ def estimate_speed(s: Setup, plan: MemoryPlan, threads: int, calibration: Calibr
     b = s.batch
     depth = max(1, min(plan.context, s.prompt_tokens + s.output_tokens // 2))
     w_dec = _decode_weight_bytes(s)
+    hcal = calibration.hardware.get(hw.id) if calibration is not None else None
+    types = s.weights.tensor_types if s.weights is not None else {}
+    dec_cost = (hcal.type_cost("decode", types) if hcal else None) or 1.0
+    pre_cost = (hcal.type_cost("prefill", types) if hcal else None) or 1.0
     dec_bytes = w_dec + b * kv_read_bytes(s, depth)
     dec_flops = b * (2.0 * (s.body_params + s.head_params) + _attn_decode_flops(s, depth))
-    fixed = STEP_OVERHEAD_PER_LAYER_S[s.engine] * max(plan.n_layers, 1)
-    step = _step_time(s, plan, r, threads, dec_bytes, dec_flops) + _comm_time(s, 1, b) + fixed
+    per_layer = (hcal.layer_overhead_s if hcal and hcal.layer_overhead_s is not None
+                 else STEP_OVERHEAD_PER_LAYER_S[s.engine])
+    fixed = per_layer * max(plan.n_layers, 1) + ((hcal.token_overhead_s or 0.0) if hcal else 0.0)
+    step = (_step_time(s, plan, r, threads, w_dec * dec_cost + b * kv_read_bytes(s, depth), dec_flops)
+            + _comm_time(s, 1, b) + fixed)
     decode = 1.0 / step
     limit = r.peak_bw * 1e9 / w_dec
     prompt = max(s.prompt_tokens, 1)
     ub = LLAMACPP_UBATCH if s.engine == "llamacpp" else 2048
     passes = math.ceil(prompt * b / ub)
     pre_bytes = passes * (s.weights_bytes - (s.weights.token_embd if s.weights else 0))
-    pre_time = _step_time(s, plan, r, threads, pre_bytes, prefill_flops(s, prompt) * b)
+    pre_time = _step_time(s, plan, r, threads, pre_bytes, _prefill_flops_costed(s, prompt, pre_cost) * b)
     pre_time += _comm_time(s, passes, min(prompt * b, ub)) + passes * fixed
     prefill = prompt / pre_time
     basis: Basis = "calibrated" if calibrated else "formula"
@@ -366,6 +420,13 @@ def estimate_speed(s: Setup, plan: MemoryPlan, threads: int, calibration: Calibr
         effective_tflops=r.tflops, bytes_per_token=int(dec_bytes),
         flops_per_prompt_token=prefill_flops(s, prompt) / prompt, bandwidth_efficiency=bw_eff,
         compute_efficiency=cp_eff, notes=tuple(notes))
+
+
+def _prefill_flops_costed(s: Setup, prompt: int, cost: float) -> float:
+    """Prefill FLOPs with the matmul part weighted by the calibrated per-type kernel cost."""
+    total = prefill_flops(s, prompt)
+    matmul = 2.0 * s.body_params * prompt
+    return total + matmul * (cost - 1.0)
 
 
 def _attn_decode_flops(s: Setup, depth: int) -> float:
