@@ -160,15 +160,9 @@ def _trial(args: argparse.Namespace) -> int:
 
 
 def _write_report(run_id: str, path: str) -> str | None:
-    """Write the HTML report where the report module exists; say so where it does not."""
-    try:
-        from llmscout.report import write_report  # type: ignore[attr-defined]
-    except ImportError:
-        write_report = None
-    if write_report is None:
-        print("llmscout: reports are not available in this installation "
-              "(llmscout.report.write_report is missing)", file=sys.stderr)
-        return None
+    """Write the HTML (and Markdown) report of a run."""
+    from llmscout.report import write_report
+
     write_report(run_id, path)
     return str(path)
 
@@ -240,7 +234,7 @@ def _runs_list(args: argparse.Namespace) -> int:
 
 def _run_summary(run: Any) -> dict[str, Any]:
     result = run.result if isinstance(run.result, dict) else {}
-    verdict = result.get("verdict") if isinstance(result.get("verdict"), dict) else {}
+    verdict = result["verdict"] if isinstance(result.get("verdict"), dict) else {}
     return {"id": run.id, "kind": run.kind, "status": run.status, "created_at": run.created_at,
             "updated_at": run.updated_at, "task": run.config.get("task_name"),
             "winner": verdict.get("winner"), "verdict": verdict.get("message", "")}

@@ -182,14 +182,17 @@ class Calibration:
             for key in ("decode_type_cost", "prefill_type_cost"):
                 costs[key] = {str(t).upper(): _cost(f"hardware.{hid}.{key}.{t}", v)
                               for t, v in (entry.get(key) or {}).items()}
-            over = {}
+            over: dict[str, float | None] = {}
             for key in ("layer_overhead_s", "token_overhead_s"):
                 v = entry.get(key)
                 if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < 0.1):
                     raise InvalidValueError(f"hardware.{hid}.{key}", v, "seconds in [0, 0.1)")
-                over[key] = v
-            hw[str(hid)] = HardwareCalibration(source=entry.get("source"), date=entry.get("date"),
-                                               **over, **effs, **costs)
+                over[key] = None if v is None else float(v)
+            hw[str(hid)] = HardwareCalibration(
+                bandwidth_efficiency=effs["bandwidth_efficiency"], compute_efficiency=effs["compute_efficiency"],
+                source=entry.get("source"), date=entry.get("date"),
+                decode_type_cost=costs["decode_type_cost"], prefill_type_cost=costs["prefill_type_cost"],
+                layer_overhead_s=over["layer_overhead_s"], token_overhead_s=over["token_overhead_s"])
         ms = []
         for i, m in enumerate(raw.get("measurements") or ()):
             ms.append(_measurement(m, f"measurements[{i}]"))

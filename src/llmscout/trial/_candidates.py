@@ -176,7 +176,7 @@ def _catalog_candidate(ref: str, source: str) -> Candidate:
     from llmscout.catalog import load_catalog
 
     spec = load_catalog().get(ref)  # raises UnknownModelError with suggestions
-    if spec.kind == "cloud":
+    if spec.kind == "cloud" and spec.cloud is not None:
         offer = spec.cloud
         endpoint = {"name": offer.provider, "base_url": offer.base_url or "",
                     "model": offer.api_model or spec.id, "api_key_env": offer.api_key_env}
