@@ -150,8 +150,9 @@ def test_runs_show_of_an_unknown_run_says_where_to_find_ids(capsys):
 def test_a_killed_trial_resumes_without_redoing_any_finished_call(tmp_path, slow_server,
                                                                   _isolated_home):
     model = slow_server.declare(_isolated_home)
-    words = {f"e{i:02d}": f"w{i}" for i in range(40)}
-    task = write_task(tmp_path, [f"Repeat: {w}" for w in words.values()], bar=0.95)
+    words = {f"e{i:03d}": f"w{i}" for i in range(100)}
+    task = write_task(tmp_path, [f"Repeat: {w}" for w in words.values()], bar=0.99,
+                      ids=list(words))
     db = _isolated_home / "llmscout.db"
     start_and_stop_after(["trial", str(task), "--models", model, "--no-cache"], db, 8,
                          signal.SIGKILL)
@@ -177,7 +178,9 @@ def test_a_killed_trial_resumes_without_redoing_any_finished_call(tmp_path, slow
 
 def test_ctrl_c_marks_the_run_interrupted_and_it_resumes(tmp_path, slow_server, _isolated_home):
     model = slow_server.declare(_isolated_home)
-    task = write_task(tmp_path, [f"Repeat: w{i}" for i in range(30)], bar=0.95)
+    # enough calls (>= 119 at 0.2 s each, 4 at a time) that a loaded CI machine cannot finish
+    # the run before the signal lands
+    task = write_task(tmp_path, [f"Repeat: w{i}" for i in range(120)], bar=0.99)
     proc = start_and_stop_after(["trial", str(task), "--models", model], _isolated_home /
                                 "llmscout.db", 4, signal.SIGINT)
     assert proc.returncode == 130 and "interrupted" in proc.stderr.read()
