@@ -57,8 +57,11 @@ def calls_stored(db: Path) -> int:
 
 
 def start_and_stop_after(args: list[str], db: Path, calls: int, sig: int) -> subprocess.Popen:
+    # pytest-xdist workers ignore SIGINT and children inherit that; a user's shell does not,
+    # so give the CLI the default disposition (Python then turns SIGINT into KeyboardInterrupt)
     proc = subprocess.Popen(CLI + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=ROOT)
+                            text=True, cwd=ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while calls_stored(db) < calls:
         assert proc.poll() is None, proc.communicate()
