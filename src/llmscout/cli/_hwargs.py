@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 
-def add_hardware_args(p: argparse.ArgumentParser) -> None:
+def add_hardware_args(p: argparse.ArgumentParser) -> Any:
+    """The hardware option group (returned, so a command can add its own options to it)."""
     g = p.add_argument_group("hardware (default: this machine)")
     g.add_argument("--hardware", "--hw", dest="hardware", metavar="NAME",
                    help='"auto", or a device name: "RTX 4090", "M2 Max 64GB", "2x RTX 3090", "browser"')
@@ -15,6 +16,7 @@ def add_hardware_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--tflops", type=float, help="dense FP16 TFLOPS")
     g.add_argument("--power-w", type=float, help="power under load in watts")
     g.add_argument("--device-kind", choices=("gpu", "unified", "cpu"))
+    return g
 
 
 def hardware_kwargs(args: argparse.Namespace) -> dict[str, Any]:

@@ -52,13 +52,9 @@ def _profile_args(p: argparse.ArgumentParser) -> None:
                    help="no models that need an access request")
     c.add_argument("--profile", metavar="FILE", help="a YAML/JSON task profile; options override its fields")
     c.add_argument("--weights", metavar="K=V,...", help="ranking weights, e.g. quality=0.5,speed=0.2,cost=0.1")
-    h = p.add_argument_group("hardware")
-    h.add_argument("--hardware", metavar="auto|NAME", help="a device name, or auto for this machine (default)")
-    h.add_argument("--memory-gb", type=float, help="memory the model may use (VRAM, unified or RAM)")
-    h.add_argument("--bandwidth-gbs", type=float, help="memory bandwidth (default: typical for the memory)")
-    h.add_argument("--tflops", type=float, help="dense FP16 TFLOPS")
-    h.add_argument("--power-w", type=float, help="power under load")
-    h.add_argument("--device-kind", choices=("gpu", "unified", "cpu"))
+    from llmscout.cli._hwargs import add_hardware_args
+
+    h = add_hardware_args(p)
     h.add_argument("--count", type=int, help="identical devices")
     h.add_argument("--hardware-price", type=float, metavar="USD", help="count the purchase in local cost")
     h.add_argument("--amortisation-months", type=int, metavar="N", help="months to spread it over (default 36)")
