@@ -19,6 +19,11 @@ _EPILOG = """examples:
   llmscout models show Qwen/Qwen2.5-7B-Instruct
   llmscout models parse Llama-3.2-3B-Instruct-Q4_K_M.gguf
   llmscout hw
+  llmscout estimate meta-llama/Llama-3.1-8B-Instruct --hardware "RTX 4060" --context 8k
+  llmscout recommend --task code --hardware "RTX 4060"
+  llmscout trial sample --models packaged --shots 0,1,3
+  llmscout run                              (the main job, offline)
+  llmscout serve                            (the web app on 127.0.0.1)
 
 Every command takes --json for stable, documented output (docs/json.md).
 Environment: LLMSCOUT_HOME (state folder), LLMSCOUT_DEBUG=1 (tracebacks)."""
