@@ -93,7 +93,7 @@ def _done(path: Path) -> set[tuple]:
     for line in path.read_text().splitlines():
         if line.strip():
             row = json.loads(line)
-            keys.add((row["shape"], row["quant"], row["n_ctx"]))
+            keys.add((row["shape"], row["quant"], row["n_ctx"], row.get("repeat", 0)))
     return keys
 
 
@@ -127,7 +127,7 @@ def phase_memory() -> None:
     done = _done(MEMORY_ROWS)
     for name, quant in combos():
         for n_ctx in MEMORY_CONTEXTS:
-            if (name, quant, n_ctx) in done:
+            if (name, quant, n_ctx, 0) in done:
                 continue
             row = _measure(name, quant, n_ctx, speed=False)
             _append(MEMORY_ROWS, row)
@@ -135,20 +135,24 @@ def phase_memory() -> None:
                   f"peak RSS {row['rss_peak_bytes'] / 2**20:.0f} MiB", flush=True)
 
 
-def phase_speed() -> None:
+def phase_speed(repeats: int = 1) -> None:
+    """Each (file, repeat) once, repeats apart in time; the analysis takes the median of repeats."""
     done = _done(SPEED_ROWS)
-    for name, quant in combos():
-        if (name, quant, SPEED_CONTEXT) in done:
-            continue
+    todo = [(rep, name, quant) for rep in range(repeats) for name, quant in combos()
+            if (name, quant, SPEED_CONTEXT, rep) not in done]
+    for rep, name, quant in todo:
         row = _measure(name, quant, SPEED_CONTEXT, speed=True)
+        row["repeat"] = rep
         _append(SPEED_ROWS, row)
         dec = ", ".join(f"d{d['depth']}={d['decode_tokens_per_s']:.1f}" for d in row["decode"])
-        print(f"speed {name} {quant}: prefill {row['prefill_tokens_per_s']:.0f} tok/s, decode {dec}", flush=True)
+        print(f"speed #{rep} {name} {quant}: prefill {row['prefill_tokens_per_s']:.0f} tok/s, decode {dec}",
+              flush=True)
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("phases", nargs="+", choices=["build", "memory", "speed", "analyse"])
+    parser.add_argument("--repeats", type=int, default=3, help="speed measurements per file (median)")
     args = parser.parse_args(argv)
     for phase in args.phases:
         if phase == "analyse":
@@ -156,7 +160,10 @@ def main(argv: list[str]) -> int:
 
             analyse(MEMORY_ROWS, SPEED_ROWS, RESULTS)
         else:
-            {"build": phase_build, "memory": phase_memory, "speed": phase_speed}[phase]()
+            if phase == "speed":
+                phase_speed(args.repeats)
+            else:
+                {"build": phase_build, "memory": phase_memory}[phase]()
     return 0
 
 
