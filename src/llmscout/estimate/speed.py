@@ -301,14 +301,21 @@ def _device_rates(s: Setup, kind: str, threads: int, bw_eff: float, cp_eff: floa
     return peak * bw_eff, tflops, peak
 
 
-def kv_read_bytes(s: Setup, depth: int) -> float:
-    """KV-cache bytes one decode step reads for one sequence at ``depth`` tokens."""
+def _attended(s: Setup, depth: int) -> tuple[float, float]:
+    """(KV elements per token per layer, layer-positions one new token attends to at ``depth``):
+    full-attention layers see every position, sliding-window layers at most the window."""
     a = s.arch
     if a is None:
-        return 0.0
+        return 0.0, 0.0
     per, full, swa = kv_elements_per_token(a, s.engine)
     window = a.sliding_window or depth
-    return per * s.kv_bytes_per_element * (full * depth + swa * min(depth, window))
+    return per, full * depth + swa * min(depth, window)
+
+
+def kv_read_bytes(s: Setup, depth: int) -> float:
+    """KV-cache bytes one decode step reads for one sequence at ``depth`` tokens."""
+    per, positions = _attended(s, depth)
+    return per * s.kv_bytes_per_element * positions
 
 
 def prefill_flops(s: Setup, prompt: int) -> float:
@@ -389,12 +396,13 @@ def estimate_speed(s: Setup, plan: MemoryPlan, threads: int, calibration: Calibr
     types = s.weights.tensor_types if s.weights is not None else {}
     dec_cost = (hcal.type_cost("decode", types) if hcal else None) or 1.0
     pre_cost = (hcal.type_cost("prefill", types) if hcal else None) or 1.0
-    dec_bytes = w_dec + b * kv_read_bytes(s, depth)
+    kv_bytes = b * kv_read_bytes(s, depth)
+    dec_bytes = w_dec + kv_bytes
     dec_flops = b * (2.0 * (s.body_params + s.head_params) + _attn_decode_flops(s, depth))
     per_layer = (hcal.layer_overhead_s if hcal and hcal.layer_overhead_s is not None
                  else STEP_OVERHEAD_PER_LAYER_S[s.engine])
     fixed = per_layer * max(plan.n_layers, 1) + ((hcal.token_overhead_s or 0.0) if hcal else 0.0)
-    step = (_step_time(s, plan, r, threads, w_dec * dec_cost + b * kv_read_bytes(s, depth), dec_flops)
+    step = (_step_time(s, plan, r, threads, w_dec * dec_cost + kv_bytes, dec_flops)
             + _comm_time(s, 1, b) + fixed)
     decode = 1.0 / step
     limit = r.peak_bw * 1e9 / w_dec
@@ -436,6 +444,4 @@ def _attn_decode_flops(s: Setup, depth: int) -> float:
     a = s.arch
     if a is None:
         return 0.0
-    _, full, swa = kv_elements_per_token(a, s.engine)
-    window = a.sliding_window or depth
-    return 4.0 * a.num_heads * a.head_dim * (full * depth + swa * min(depth, window))
+    return 4.0 * a.num_heads * a.head_dim * _attended(s, depth)[1]
